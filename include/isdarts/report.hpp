@@ -39,7 +39,8 @@ nlohmann::json search_report(const SearchResult<Space>& result,
                        {"weight_decay", options.weight_decay()},
                        {"grad_clip", options.grad_clip()},
                        {"importance_images", options.importance_images()},
-                       {"augment", options.augment()}};
+                       {"augment", options.augment()},
+                       {"channels_last", options.channels_last()}};
 
   auto epochs = nlohmann::json::array();
   for (const auto& e : result.epochs) {

@@ -63,6 +63,31 @@ inline void clear_gradients(torch::optim::Optimizer& optimizer) {
   }
 }
 
+/// Converts a module's 4-D parameters and buffers to the channels-last
+/// layout in place, keeping the tensors that optimizers refer to.
+inline void to_channels_last(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& parameter : module.parameters()) {
+    if (parameter.dim() == 4) {
+      parameter.set_data(
+          parameter.contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+  }
+  for (auto& buffer : module.buffers()) {
+    if (buffer.dim() == 4) {
+      buffer.set_data(buffer.contiguous(torch::MemoryFormat::ChannelsLast));
+    }
+  }
+}
+
+/// `images` in the memory layout that the options ask for.
+inline torch::Tensor to_layout(const torch::Tensor& images,
+                               const SearchOptions& options) {
+  return options.channels_last()
+             ? images.contiguous(torch::MemoryFormat::ChannelsLast)
+             : images;
+}
+
 inline int64_t resolve_threads(int64_t requested) {
   if (requested > 0) return requested;
   auto hardware = static_cast<int64_t>(std::thread::hardware_concurrency());
@@ -258,6 +283,7 @@ auto Searcher<Space, Metric, Schedule, Subsets>::run(
   Mask mask(static_cast<int64_t>(edges.size()), num_candidates);
   supernet_ = space_.make_supernet();
   supernet_->to(o.device());
+  if (o.channels_last()) detail::to_channels_last(*supernet_);
   supernet_->set_mask(mask);
   supernet_->train();
   if constexpr (detail::has_reset<Metric>::value) {
@@ -294,9 +320,10 @@ auto Searcher<Space, Metric, Schedule, Subsets>::run(
         data::LoaderOptions(loader_options).seed(o.seed() + 1));
     architecture_loader->start_epoch(architecture_epoch);
   }
-  auto measure_images =
+  auto measure_images = detail::to_layout(
       detail::select_measure_images(train, o.importance_images(), o.seed())
-          .to(o.device());
+          .to(o.device()),
+      o);
 
   detail::log_line(
       o, fmt::format("search: space {}, metric {}, schedule {}, {} training "
@@ -320,7 +347,8 @@ auto Searcher<Space, Metric, Schedule, Subsets>::run(
                                         .dtype(torch::kInt64));
     int64_t seen = 0;
     while (auto batch = loader.next()) {
-      auto images = batch->images.to(o.device(), /*non_blocking=*/true);
+      auto images = detail::to_layout(
+          batch->images.to(o.device(), /*non_blocking=*/true), o);
       auto labels = batch->labels.to(o.device(), /*non_blocking=*/true);
       torch::Tensor weights;
       if constexpr (bilevel) {
@@ -328,7 +356,8 @@ auto Searcher<Space, Metric, Schedule, Subsets>::run(
                                         architecture_epoch);
         architecture_optimizer->zero_grad();
         auto arch_logits = supernet_->forward(
-            arch.images.to(o.device()), metric_.mixing_weights(mask));
+            detail::to_layout(arch.images.to(o.device()), o),
+            metric_.mixing_weights(mask));
         torch::nn::functional::cross_entropy(arch_logits,
                                              arch.labels.to(o.device()))
             .backward();
