@@ -1,5 +1,6 @@
-// isdarts-search: runs an IS-DARTS search on CIFAR-10 and looks the found
-// cell up in the NAS-Bench-201 accuracy table.
+// isdarts-search: runs an IS-DARTS search on CIFAR-10, or a baseline chosen
+// by --metric and --schedule, and looks the found cell up in the
+// NAS-Bench-201 accuracy table.
 //
 // Exit codes: 0 on success, 1 on a run-time failure (unreadable data,
 // failed look-up), 2 on invalid options.
@@ -20,6 +21,8 @@ namespace {
 /// Options of the command line after the preset is applied.
 struct Settings {
   std::string space = "nb201";
+  std::string metric = "iim";
+  std::string schedule = "linear";
   std::string preset = "paper";
   std::string data_dir;
   std::string benchmark;
@@ -37,16 +40,38 @@ struct Settings {
   std::string device = "cpu";
 };
 
-/// Applies a preset to every option that the command line did not set.
-void apply_preset(Settings& s, const CLI::App& app) {
-  Settings preset;
-  if (s.preset == "quick") {
-    preset.channels = 8;
-    preset.cells = 1;
-    preset.train_images = 10000;
-    preset.epochs = 10;
-    preset.shrink_interval = 1;
+/// The values of a preset for a space: "paper" is the published
+/// configuration, "quick" a small search sized for a 2-core machine.
+Settings preset_values(const std::string& space, const std::string& preset) {
+  Settings values;
+  if (space == "darts") {
+    values.epochs = 50;
+    values.channels = 16;
+    values.cells = 8;
+    values.shrink_rate = 1.0 / 7.0;
+    values.shrink_interval = 3;
+    values.iim_samples = 600;
+    if (preset == "quick") {
+      values.epochs = 8;
+      values.channels = 8;
+      values.cells = 5;
+      values.train_images = 2000;
+      values.shrink_interval = 1;
+      values.iim_samples = 200;
+    }
+  } else if (preset == "quick") {
+    values.channels = 8;
+    values.cells = 1;
+    values.train_images = 10000;
+    values.epochs = 10;
+    values.shrink_interval = 1;
   }
+  return values;
+}
+
+/// Applies the preset to every option that the command line did not set.
+void apply_preset(Settings& s, const CLI::App& app) {
+  Settings preset = preset_values(s.space, s.preset);
   auto take = [&](const char* flag, auto& field, const auto& value) {
     if (app.count(flag) == 0) field = value;
   };
@@ -107,8 +132,9 @@ int search(const Settings& s, typename Space::Options space_options,
 
   auto start = std::chrono::steady_clock::now();
   auto dir = isdarts::data::resolve_cifar10_dir(s.data_dir);
-  auto train = isdarts::data::load_cifar10(dir, isdarts::data::Split::kTrain,
-                                           s.train_images);
+  auto train = isdarts::data::load_cifar10(
+      dir, isdarts::data::Split::kTrain,
+      s.train_images > 0 ? s.train_images : -1);
   fmt::print("data: {} training images from {} in {:.1f} s\n", train.size(),
              dir.string(),
              std::chrono::duration<double>(std::chrono::steady_clock::now() -
@@ -127,7 +153,7 @@ int search(const Settings& s, typename Space::Options space_options,
   report["benchmark"] = nullptr;
   if (!s.output.empty()) isdarts::write_json(report, s.output);
 
-  if (!s.benchmark.empty()) {
+  if (!s.benchmark.empty() && std::string(Space::name) == "nb201") {
     try {
       look_up(s, genotype, report);
     } catch (...) {
@@ -140,15 +166,47 @@ int search(const Settings& s, typename Space::Options space_options,
   return 0;
 }
 
+/// Searches with the metric named by --metric.
+template <class Space, class Schedule>
+int search_with_metric(const Settings& s,
+                       typename Space::Options space_options,
+                       Schedule schedule) {
+  using namespace isdarts;
+  if (s.metric == "fisher") {
+    return search<Space, FisherMetric, Schedule>(s, space_options, schedule);
+  }
+  if (s.metric == "alpha") {
+    return search<Space, AlphaMetric, Schedule>(s, space_options, schedule);
+  }
+  if (s.metric == "random") {
+    return search<Space, RandomMetric, Schedule>(s, space_options, schedule);
+  }
+  return search<Space, IIMMetric, Schedule>(s, space_options, schedule);
+}
+
+/// Searches `Space` with the metric and schedule of the command line; each
+/// combination is its own instantiation of the searcher.
+template <class Space>
+int search_with_policies(const Settings& s,
+                         typename Space::Options space_options) {
+  if (s.schedule == "oneshot") {
+    return search_with_metric<Space>(s, space_options, isdarts::OneShot());
+  }
+  auto linear = isdarts::LinearShrink(isdarts::LinearShrinkOptions()
+                                          .shrink_rate(s.shrink_rate)
+                                          .interval(s.shrink_interval));
+  return search_with_metric<Space>(s, space_options, linear);
+}
+
 int dispatch(const Settings& s) {
-  auto schedule = isdarts::LinearShrink(isdarts::LinearShrinkOptions()
-                                            .shrink_rate(s.shrink_rate)
-                                            .interval(s.shrink_interval));
-  auto space_options = isdarts::NB201Space::Options()
-                           .channels(s.channels)
-                           .cells(s.cells);
-  return search<isdarts::NB201Space, isdarts::IIMMetric,
-                isdarts::LinearShrink>(s, space_options, schedule);
+  if (s.space == "darts") {
+    return search_with_policies<isdarts::DartsSpace>(
+        s, isdarts::DartsSpace::Options()
+               .channels(s.channels)
+               .cells(s.cells));
+  }
+  return search_with_policies<isdarts::NB201Space>(
+      s, isdarts::NB201Space::Options().channels(s.channels).cells(s.cells));
 }
 
 }  // namespace
@@ -156,12 +214,25 @@ int dispatch(const Settings& s) {
 int main(int argc, char** argv) {
   CLI::App app{"Search a cell with IS-DARTS on CIFAR-10"};
   Settings s;
-  app.add_option("--space", s.space, "Search space")
-      ->check(CLI::IsMember({"nb201"}))
+  app.add_option("--space", s.space,
+                 "Search space: nb201 (NAS-Bench-201) or darts (nb201)")
+      ->check(CLI::IsMember({"nb201", "darts"}))
       ->default_val("nb201");
+  app.add_option("--metric", s.metric,
+                 "Importance metric: iim (IS-DARTS), fisher (the formula of "
+                 "the published IS-DARTS code), alpha (DARTS' architecture "
+                 "weights, trained bi-level) or random (iim)")
+      ->check(CLI::IsMember({"iim", "fisher", "alpha", "random"}))
+      ->default_val("iim");
+  app.add_option("--schedule", s.schedule,
+                 "Shrink schedule: linear (IS-DARTS) or oneshot (one step "
+                 "after the last epoch, as in DARTS) (linear)")
+      ->check(CLI::IsMember({"linear", "oneshot"}))
+      ->default_val("linear");
   app.add_option("--preset", s.preset,
-                 "paper: the published configuration; quick: a small "
-                 "supernet on 10,000 images for a 2-core machine")
+                 "paper: the published configuration of the space; quick: "
+                 "a small supernet on a subset of the images, for a 2-core "
+                 "machine (paper)")
       ->check(CLI::IsMember({"paper", "quick"}))
       ->default_val("paper");
   app.add_option("--data", s.data_dir,
@@ -171,12 +242,13 @@ int main(int argc, char** argv) {
                  "NAS-Bench-201 accuracy table (CSV) for looking up the "
                  "found cell; default $ISDARTS_NB201_TABLE, none if unset");
   app.add_option("--output", s.output, "JSON report to write");
-  app.add_option("--epochs", s.epochs, "Training epochs (paper: 30)")
+  app.add_option("--epochs", s.epochs, "Training epochs (paper: 30 for nb201, 50 for darts)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
   app.add_option("--channels", s.channels,
-                 "Channels of the first stage, C (paper: 16)")
+                 "Channels of the first cells, C (paper: 16)")
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));
-  app.add_option("--cells", s.cells, "Cells per stage, N (paper: 5)")
+  app.add_option("--cells", s.cells, "Cells: per stage N for nb201 (paper: 5), in all for darts "
+                 "(paper: 8)")
       ->check(CLI::Range(int64_t{1}, int64_t{1000}));
   app.add_option("--batch-size", s.batch_size, "Images per batch (64)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
@@ -186,12 +258,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{0}, int64_t{50000}));
   app.add_option("--shrink-rate", s.shrink_rate,
                  "Fraction of removable candidates discarded per shrink "
-                 "step, in (0, 1] (0.25)");
+                 "step, in (0, 1] (paper: 0.25 for nb201, 1/7 for darts)");
   app.add_option("--shrink-interval", s.shrink_interval,
-                 "Epochs between shrink steps (paper: 2)")
+                 "Epochs between shrink steps (paper: 2 for nb201, 3 for "
+                 "darts)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
   app.add_option("--iim-samples", s.iim_samples,
-                 "Training images on which importance is measured (200)")
+                 "Training images on which importance is measured (paper: "
+                 "200 for nb201, 600 for darts)")
       ->check(CLI::Range(int64_t{1}, int64_t{50000}));
   app.add_option("--seed", s.seed, "Random seed (0)");
   app.add_option("--threads", s.threads,
@@ -212,7 +286,13 @@ int main(int argc, char** argv) {
           "no CIFAR-10 folder given; pass --data DIR or set "
           "ISDARTS_CIFAR10_DIR");
     }
-    if (!s.benchmark.empty() && !std::filesystem::exists(s.benchmark)) {
+    if (s.space == "darts" && app.count("--benchmark") > 0) {
+      fmt::print(stderr,
+                 "isdarts-search: warning: --benchmark applies to --space "
+                 "nb201 only and is ignored\n");
+    }
+    if (s.space == "nb201" && !s.benchmark.empty() &&
+        !std::filesystem::exists(s.benchmark)) {
       fmt::print(stderr,
                  "isdarts-search: warning: benchmark table '{}' not found; "
                  "the search runs, but the look-up will fail\n",

@@ -41,10 +41,15 @@ inline std::filesystem::path data_path(const char* variable,
 
 /// Returns the folder of the CIFAR-10 binary files: $ISDARTS_CIFAR10_DIR, or
 /// $ISDARTS_TEST_DATA_DIR/cifar-10-batches-bin.
+/// Like the examples, it accepts the parent of cifar-10-batches-bin.
 inline std::filesystem::path test_cifar10_dir() {
-  return isdarts_test_detail::data_path(
+  auto dir = isdarts_test_detail::data_path(
       "ISDARTS_CIFAR10_DIR", "cifar-10-batches-bin",
       "the folder that contains data_batch_1.bin ... test_batch.bin");
+  if (std::filesystem::is_directory(dir / "cifar-10-batches-bin")) {
+    return dir / "cifar-10-batches-bin";
+  }
+  return dir;
 }
 
 /// Returns the NAS-Bench-201 accuracy table: $ISDARTS_NB201_TABLE, or

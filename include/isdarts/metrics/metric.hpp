@@ -85,11 +85,26 @@ class MeasureContext {
   OutputRunner runner_;
 };
 
+namespace detail {
+
+template <class T, class = void>
+struct has_score : std::false_type {};
+template <class T>
+struct has_score<T, std::void_t<decltype(std::declval<const T&>().score(
+                        std::declval<const torch::Tensor&>()))>>
+    : std::true_type {};
+
+}  // namespace detail
+
 /// Base for metrics that score output feature maps; see the file comment.
 template <class Derived>
 class OutputMetric {
  public:
   torch::Tensor importance(MeasureContext& context) {
+    // Checked here and not in the class body, where Derived is incomplete.
+    static_assert(detail::has_score<Derived>::value,
+                  "output metric is missing 'torch::Tensor score(const "
+                  "torch::Tensor& output) const'");
     const auto& mask = context.mask();
     auto sums = torch::zeros({mask.num_edges(), mask.num_candidates()},
                              torch::kFloat64);
