@@ -214,7 +214,10 @@ int main(int argc, char** argv) {
                "peak memory of the isdarts networks"};
   BenchSettings s;
   std::string config = "all";
-  app.add_option("--config", config, "Configuration to run, or all")
+  std::string names;
+  for (const auto& entry : configs()) names += ", " + entry.first;
+  app.add_option("--config", config,
+                 "Configuration to run: all" + names + " (all)")
       ->default_val("all");
   app.add_option("--iterations", s.iterations,
                  "Timed training steps per measurement (10)")

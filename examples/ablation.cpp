@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "cli_checks.hpp"
 #include "isdarts/isdarts.hpp"
 
 namespace {
@@ -103,6 +104,12 @@ std::vector<Method> select_methods(const std::string& list) {
   std::string key;
   while (std::getline(stream, key, ',')) {
     if (!key.empty()) requested.push_back(key);
+  }
+  if (requested.empty()) {
+    throw isdarts::InvalidArgument(fmt::format(
+        "--methods '{}' names no method; give a comma list such as "
+        "isdarts,darts, or leave it out to run all",
+        list));
   }
 
   std::string known;
@@ -206,7 +213,7 @@ std::string format_table(const Settings& s, int64_t images,
                          const std::vector<Row>& rows) {
   std::string text = fmt::format(
       "NAS-Bench-201 search on {} CIFAR-10 training images: C = {}, N = {}, "
-      "{} epochs, shrink interval {} epochs, seed {}, device {}. Accuracies "
+      "{} epochs, shrink interval {} epoch(s), seed {}, device {}. Accuracies "
       "are the benchmark's test accuracies (%) of the found cell trained "
       "200 epochs.\n\n",
       images, s.channels, s.cells, s.epochs, s.shrink_interval, s.seed,
@@ -261,7 +268,8 @@ int run_all(const Settings& s) {
     Row row;
     try {
       row = run_by_key(s, method, train, table);
-    } catch (const isdarts::Error& e) {
+    } catch (const std::exception& e) {
+      // A failed method is listed with its error, and the others still run.
       row.label = method.label;
       row.error = e.what();
       fmt::print(stderr, "isdarts-ablation: {} failed: {}\n", method.key,
@@ -316,7 +324,8 @@ int main(int argc, char** argv) {
                  "Epochs between the shrink steps of the linear schedule "
                  "(paper: 2)")
       ->check(CLI::Range(int64_t{1}, int64_t{100000}));
-  app.add_option("--seed", s.seed, "Random seed of every search (0)");
+  app.add_option("--seed", s.seed, "Random seed of every search, 0 or more (0)")
+      ->check(isdarts_cli::kNonNegative);
   app.add_option("--threads", s.threads,
                  "CPU threads; 0 uses every hardware thread (0)")
       ->check(CLI::Range(int64_t{0}, int64_t{4096}));
@@ -341,6 +350,12 @@ int main(int argc, char** argv) {
           "ISDARTS_NB201_TABLE");
     }
     select_methods(s.methods);
+    // The linear schedule's settings are checked here, before any method
+    // trains, and not when the first method that uses them starts.
+    isdarts::LinearShrink(
+        isdarts::LinearShrinkOptions().interval(s.shrink_interval))
+        .validate(s.epochs, 5, 1);
+    isdarts::check_output_path(s.output, "--output");
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {

@@ -97,8 +97,9 @@ int main(int argc, char** argv) {
                  "NAS-Bench-201 accuracy table (CSV) for looking up the "
                  "found cell; default $ISDARTS_NB201_TABLE, none if unset");
   app.add_option("--train-images", s.train_images,
-                 "Training images, the first N of the split (5000)")
-      ->check(CLI::Range(int64_t{2}, int64_t{50000}));
+                 "Training images, the first N of the split; at least the "
+                 "200 on which importance is measured (5000)")
+      ->check(CLI::Range(int64_t{200}, int64_t{50000}));
   app.add_option("--epochs", s.epochs,
                  "Training epochs; at least 5 for the 4 shrink steps (6)")
       ->check(CLI::Range(int64_t{5}, int64_t{100000}));

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_checks.hpp"
 #include "isdarts/isdarts.hpp"
 
 namespace {
@@ -150,6 +151,11 @@ int search(const Settings& s, typename Space::Options space_options,
   auto report =
       isdarts::search_report<Space, Metric, Schedule>(result, options);
   report["preset"] = s.preset;
+  report["settings"] = {{"channels", s.channels},
+                        {"cells", s.cells},
+                        {"train_images", train.size()},
+                        {"shrink_rate", s.shrink_rate},
+                        {"shrink_interval", s.shrink_interval}};
   report["benchmark"] = nullptr;
   if (!s.output.empty()) isdarts::write_json(report, s.output);
 
@@ -215,18 +221,19 @@ int main(int argc, char** argv) {
   CLI::App app{"Search a cell with IS-DARTS on CIFAR-10"};
   Settings s;
   app.add_option("--space", s.space,
-                 "Search space: nb201 (NAS-Bench-201) or darts (nb201)")
+                 "Search space: nb201 (NAS-Bench-201) or darts; default "
+                 "nb201")
       ->check(CLI::IsMember({"nb201", "darts"}))
       ->default_val("nb201");
   app.add_option("--metric", s.metric,
                  "Importance metric: iim (IS-DARTS), fisher (the formula of "
                  "the published IS-DARTS code), alpha (DARTS' architecture "
-                 "weights, trained bi-level) or random (iim)")
+                 "weights, trained bi-level) or random; default iim")
       ->check(CLI::IsMember({"iim", "fisher", "alpha", "random"}))
       ->default_val("iim");
   app.add_option("--schedule", s.schedule,
                  "Shrink schedule: linear (IS-DARTS) or oneshot (one step "
-                 "after the last epoch, as in DARTS) (linear)")
+                 "after the last epoch, as in DARTS); default linear")
       ->check(CLI::IsMember({"linear", "oneshot"}))
       ->default_val("linear");
   app.add_option("--preset", s.preset,
@@ -267,7 +274,8 @@ int main(int argc, char** argv) {
                  "Training images on which importance is measured (paper: "
                  "200 for nb201, 600 for darts)")
       ->check(CLI::Range(int64_t{1}, int64_t{50000}));
-  app.add_option("--seed", s.seed, "Random seed (0)");
+  app.add_option("--seed", s.seed, "Random seed, 0 or more (0)")
+      ->check(isdarts_cli::kNonNegative);
   app.add_option("--threads", s.threads,
                  "CPU threads; 0 uses every hardware thread (0)")
       ->check(CLI::Range(int64_t{0}, int64_t{4096}));
@@ -286,6 +294,19 @@ int main(int argc, char** argv) {
           "no CIFAR-10 folder given; pass --data DIR or set "
           "ISDARTS_CIFAR10_DIR");
     }
+    if (s.space == "darts" && s.cells < 3) {
+      throw isdarts::InvalidArgument(fmt::format(
+          "--cells {} is too few for the DARTS network; use at least 3, so "
+          "that the two reduction cells are distinct",
+          s.cells));
+    }
+    if (s.schedule == "oneshot" &&
+        (app.count("--shrink-rate") > 0 || app.count("--shrink-interval") > 0)) {
+      fmt::print(stderr,
+                 "isdarts-search: warning: --shrink-rate and --shrink-interval "
+                 "apply to --schedule linear only and are ignored\n");
+    }
+    isdarts::check_output_path(s.output, "--output");
     if (s.space == "darts" && app.count("--benchmark") > 0) {
       fmt::print(stderr,
                  "isdarts-search: warning: --benchmark applies to --space "

@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_checks.hpp"
 #include "isdarts/isdarts.hpp"
 
 namespace {
@@ -107,6 +108,11 @@ std::string env_or(const char* name, const std::string& fallback) {
 /// Reads the space and the genotype string of a search report. Raises
 /// InvalidArgument when the file is missing or is not such a report.
 void read_report(Settings& s, bool space_given) {
+  if (std::filesystem::is_directory(s.report)) {
+    throw isdarts::InvalidArgument(fmt::format(
+        "report '{}' is a folder; pass the --output file of isdarts-search",
+        s.report));
+  }
   std::ifstream in(s.report);
   if (!in) {
     throw isdarts::InvalidArgument(fmt::format(
@@ -117,19 +123,24 @@ void read_report(Settings& s, bool space_given) {
   nlohmann::json report;
   try {
     in >> report;
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) {
     throw isdarts::InvalidArgument(fmt::format(
         "report '{}' is not valid JSON ({}); pass the --output file of "
         "isdarts-search",
         s.report, e.what()));
   }
-  if (!report.is_object() || !report.contains("space") ||
-      !report["space"].is_string() || !report.contains("genotype_string") ||
-      !report["genotype_string"].is_string()) {
-    throw isdarts::InvalidArgument(fmt::format(
-        "report '{}' has no 'space' and 'genotype_string'; pass the --output "
-        "file of isdarts-search",
-        s.report));
+  for (const char* key : {"space", "genotype_string"}) {
+    if (!report.is_object() || !report.contains(key)) {
+      throw isdarts::InvalidArgument(fmt::format(
+          "report '{}' has no '{}'; pass the --output file of isdarts-search",
+          s.report, key));
+    }
+    if (!report[key].is_string()) {
+      throw isdarts::InvalidArgument(fmt::format(
+          "report '{}': '{}' is a {}, not a string; pass the --output file of "
+          "isdarts-search",
+          s.report, key, report[key].type_name()));
+    }
   }
   auto space = report["space"].get<std::string>();
   if (space_given && space != s.space) {
@@ -148,42 +159,78 @@ void read_report(Settings& s, bool space_given) {
   s.genotype = report["genotype_string"].get<std::string>();
 }
 
-/// Writes the network's weights through a temporary file, so that an
-/// existing file is replaced whole or not at all.
+/// Key of the genotype string stored beside the weights. The NAS-Bench-201
+/// network holds every candidate's weights, so the weights alone would load
+/// into any genotype's network.
+constexpr const char* kGenotypeKey = "isdarts_genotype";
+
+/// Writes the network's weights and its genotype through a temporary file,
+/// so that an existing file is replaced whole or not at all.
 template <class Network>
-void save_weights(Network& network, const std::string& path) {
+void save_weights(Network& network, const std::string& genotype,
+                  const std::string& path) {
   auto temporary = path + ".tmp";
   try {
-    torch::save(network, temporary);
+    torch::serialize::OutputArchive archive;
+    network->save(archive);
+    archive.write(kGenotypeKey, c10::IValue(genotype));
+    archive.save_to(temporary);
   } catch (const c10::Error& e) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
     throw isdarts::Error(fmt::format(
         "cannot write the weights to '{}'; check that its folder exists and "
         "is writable ({})",
-        temporary, e.what_without_backtrace()));
+        path, e.what_without_backtrace()));
   }
   std::error_code error;
   std::filesystem::rename(temporary, path, error);
   if (error) {
-    throw isdarts::Error(fmt::format("cannot rename '{}' to '{}': {}",
-                                     temporary, path, error.message()));
+    std::filesystem::remove(temporary, error);
+    throw isdarts::Error(
+        fmt::format("cannot write the weights to '{}': {}", path,
+                    error.message()));
   }
 }
 
+/// Loads weights that `save_weights` wrote for `genotype`. Raises Error when
+/// the file is missing, unreadable, or holds another genotype or size.
 template <class Network>
-void load_weights(Network& network, const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) {
+void load_weights(Network& network, const std::string& genotype,
+                  const std::string& path) {
+  if (!std::filesystem::exists(path)) {
     throw isdarts::Error(fmt::format(
         "weights file '{}' does not exist; pass a file that isdarts-train "
         "saved with --save",
         path));
   }
+  if (!std::filesystem::is_regular_file(path)) {
+    throw isdarts::Error(fmt::format(
+        "weights path '{}' is not a file; pass a file that isdarts-train "
+        "saved with --save",
+        path));
+  }
   try {
-    torch::load(network, path);
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    c10::IValue stored;
+    if (!archive.try_read(kGenotypeKey, stored) || !stored.isString()) {
+      throw isdarts::Error(fmt::format(
+          "weights file '{}' records no genotype; pass a file that "
+          "isdarts-train saved with --save",
+          path));
+    }
+    if (stored.toStringRef() != genotype) {
+      throw isdarts::Error(fmt::format(
+          "weights file '{}' belongs to the genotype {}, not {}; pass that "
+          "genotype or the weights of this one",
+          path, stored.toStringRef(), genotype));
+    }
+    network->load(archive);
   } catch (const c10::Error& e) {
     throw isdarts::Error(fmt::format(
         "cannot load the weights '{}' into this network; check that "
-        "--space, the genotype, --channels and --cells match the training "
-        "run ({})",
+        "--channels and --cells match the training run ({})",
         path, e.what_without_backtrace()));
   }
 }
@@ -205,6 +252,9 @@ nlohmann::json train_report(const Settings& s,
   }
   return {{"space", s.space},
           {"genotype_string", s.genotype},
+          {"channels", s.channels},
+          {"cells", s.cells},
+          {"train_images", s.train_images},
           {"parameters", parameters},
           {"seed", s.seed},
           {"epochs", epochs},
@@ -222,7 +272,7 @@ nlohmann::json train_report(const Settings& s,
 
 /// Trains `network`, or evaluates saved weights with --evaluate.
 template <class Network>
-int train(const Settings& s, Network network,
+int train(const Settings& s, Network network, const std::string& genotype,
           const isdarts::TrainerOptions& options) {
   int64_t parameters = 0;
   if constexpr (std::is_same_v<Network, isdarts::Nb201Supernet>) {
@@ -239,7 +289,7 @@ int train(const Settings& s, Network network,
   isdarts::Trainer<Network> trainer(network, options);
 
   if (!s.evaluate.empty()) {
-    load_weights(network, s.evaluate);
+    load_weights(network, genotype, s.evaluate);
     at::set_num_threads(
         static_cast<int>(isdarts::detail::resolve_threads(s.threads)));
     network->to(options.device());
@@ -248,6 +298,20 @@ int train(const Settings& s, Network network,
                "images, {:.1f} s\n",
                s.evaluate, 100.0 * evaluation.accuracy, evaluation.loss,
                evaluation.images, evaluation.seconds);
+    if (!s.output.empty()) {
+      nlohmann::json report = {{"space", s.space},
+                               {"genotype_string", genotype},
+                               {"channels", s.channels},
+                               {"cells", s.cells},
+                               {"parameters", parameters},
+                               {"weights", s.evaluate},
+                               {"test_accuracy", evaluation.accuracy},
+                               {"test_loss", evaluation.loss},
+                               {"test_images", evaluation.images},
+                               {"seconds", evaluation.seconds}};
+      isdarts::write_json(report, s.output);
+      fmt::print("report: {}\n", s.output);
+    }
     return 0;
   }
 
@@ -260,7 +324,7 @@ int train(const Settings& s, Network network,
 
   if (!s.save.empty()) {
     network->to(torch::kCPU);
-    save_weights(network, s.save);
+    save_weights(network, genotype, s.save);
     fmt::print("weights: {}\n", s.save);
   }
   if (!s.output.empty()) {
@@ -291,7 +355,8 @@ int dispatch(const Settings& s) {
     fmt::print("network: NAS-Bench-201, C = {}, N = {}, genotype {}\n",
                s.channels, s.cells,
                isdarts::NB201Space::format_genotype(genotype));
-    return train(s, network, options);
+    return train(s, network, isdarts::NB201Space::format_genotype(genotype),
+                 options);
   }
   auto genotype = isdarts::DartsSpace::parse_genotype(s.genotype);
   torch::manual_seed(s.seed);
@@ -300,9 +365,10 @@ int dispatch(const Settings& s) {
                                               .cells(s.cells)
                                               .auxiliary(s.auxiliary_weight >
                                                          0.0));
+  auto text = isdarts::DartsSpace::format_genotype(genotype);
   fmt::print("network: DARTS, C = {}, {} cells, genotype {}\n", s.channels,
-             s.cells, isdarts::DartsSpace::format_genotype(genotype));
-  return train(s, network, options);
+             s.cells, text);
+  return train(s, network, text, options);
 }
 
 }  // namespace
@@ -313,8 +379,9 @@ int main(int argc, char** argv) {
       "scratch"};
   Settings s;
   app.add_option("--space", s.space,
-                 "Search space of the genotype: nb201 or darts (taken from "
-                 "--report, else darts)")
+                 "Search space of the genotype: nb201 or darts; default: the "
+                 "report's, else nb201 for a genotype that starts with '|', "
+                 "else darts")
       ->check(CLI::IsMember({"nb201", "darts"}));
   auto* genotype = app.add_option(
       "--genotype", s.genotype,
@@ -363,20 +430,22 @@ int main(int argc, char** argv) {
   app.add_option("--learning-rate", s.learning_rate,
                  "Initial SGD learning rate, cosine-decayed to 0 (paper: "
                  "0.025 for darts, 0.1 for nb201)")
-      ->check(CLI::PositiveNumber);
+      ->check(isdarts_cli::kPositive);
   app.add_option("--auxiliary-weight", s.auxiliary_weight,
                  "Weight of the auxiliary classifier's loss; 0 removes the "
                  "head (paper: 0.4 for darts, 0 for nb201)")
       ->check(CLI::Range(0.0, 100.0));
   app.add_option("--drop-path", s.drop_path,
-                 "Drop-path probability of the last epoch, in [0, 1) "
-                 "(paper: 0.2 for darts, 0 for nb201)")
+                 "Maximum drop-path probability p, in [0, 1): epoch e of E "
+                 "(from 0) uses p * e / E (paper: 0.2 for darts, 0 for "
+                 "nb201)")
       ->check(CLI::Range(0.0, 0.999));
   app.add_option("--cutout", s.cutout,
                  "Side of the Cutout square in pixels; 0 disables it (paper: "
                  "16 for darts, 0 for nb201)")
       ->check(CLI::Range(int64_t{0}, int64_t{32}));
-  app.add_option("--seed", s.seed, "Random seed (0)");
+  app.add_option("--seed", s.seed, "Random seed, 0 or more (0)")
+      ->check(isdarts_cli::kNonNegative);
   app.add_option("--threads", s.threads,
                  "CPU threads; 0 uses every hardware thread (0)")
       ->check(CLI::Range(int64_t{0}, int64_t{4096}));
@@ -387,7 +456,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
     bool space_given = app.count("--space") > 0;
     if (!s.report.empty()) read_report(s, space_given);
-    if (s.space.empty()) s.space = "darts";
+    if (s.space.empty()) {
+      s.space = s.genotype.rfind('|', 0) == 0 ? "nb201" : "darts";
+    }
     if (s.genotype.empty()) {
       throw isdarts::InvalidArgument(
           "no cell given; pass --genotype STRING or --report FILE from "
@@ -401,6 +472,13 @@ int main(int argc, char** argv) {
           "no CIFAR-10 folder given; pass --data DIR or set "
           "ISDARTS_CIFAR10_DIR");
     }
+    if (!s.evaluate.empty() && app.count("--save") > 0) {
+      throw isdarts::InvalidArgument(
+          "--save applies to training; drop it when evaluating with "
+          "--evaluate");
+    }
+    isdarts::check_output_path(s.evaluate.empty() ? s.save : "", "--save");
+    isdarts::check_output_path(s.output, "--output");
     if (s.space == "darts" && s.cells < 3) {
       throw isdarts::InvalidArgument(fmt::format(
           "--cells {} is too few for the DARTS network; use at least 3, so "

@@ -137,47 +137,47 @@ TEST_CASE("DARTS genotype round trip", "[darts][genotype]") {
 TEST_CASE("DARTS genotype rejects malformed text", "[darts][genotype]") {
   SECTION("unknown operation is quoted") {
     auto message = error_of(v2_with("'dil_conv_3x3'", "'conv_7x7'"));
-    CHECK_THAT(message, Catch::Matchers::Contains("unknown operation "
+    CHECK_THAT(message, ISDARTS_CONTAINS("unknown operation "
                                                   "'conv_7x7'"));
   }
   SECTION("input node after its node") {
     auto message = error_of(v2_with("('dil_conv_3x3', 2)",
                                     "('dil_conv_3x3', 5)"));
-    CHECK_THAT(message, Catch::Matchers::Contains("('dil_conv_3x3', 5)"));
-    CHECK_THAT(message, Catch::Matchers::Contains("node 5"));
+    CHECK_THAT(message, ISDARTS_CONTAINS("('dil_conv_3x3', 5)"));
+    CHECK_THAT(message, ISDARTS_CONTAINS("node 5"));
   }
   SECTION("too few pairs") {
     auto message = error_of(v2_with(", ('dil_conv_3x3', 2)", ""));
-    CHECK_THAT(message, Catch::Matchers::Contains("'normal' has 7"));
+    CHECK_THAT(message, ISDARTS_CONTAINS("'normal' has 7"));
   }
   SECTION("missing field") {
     auto message = error_of(v2_with(", reduce_concat=[2, 3, 4, 5]", ""));
-    CHECK_THAT(message, Catch::Matchers::Contains("expected ','"));
+    CHECK_THAT(message, ISDARTS_CONTAINS("expected ','"));
   }
   SECTION("repeated field") {
     auto message =
         error_of(v2_with("reduce_concat=[2, 3, 4, 5]", "normal_concat=[2]"));
-    CHECK_THAT(message, Catch::Matchers::Contains("'normal_concat' repeats"));
+    CHECK_THAT(message, ISDARTS_CONTAINS("'normal_concat' repeats"));
   }
   SECTION("unknown field") {
     auto message = error_of(v2_with("reduce_concat", "reduction_concat"));
-    CHECK_THAT(message, Catch::Matchers::Contains("'reduction_concat'"));
+    CHECK_THAT(message, ISDARTS_CONTAINS("'reduction_concat'"));
   }
   SECTION("text after the genotype") {
     auto message = error_of(kDartsV2 + " extra");
-    CHECK_THAT(message, Catch::Matchers::Contains("after the closing"));
+    CHECK_THAT(message, ISDARTS_CONTAINS("after the closing"));
   }
   SECTION("concat node out of range") {
     auto message =
         error_of(v2_with("normal_concat=[2, 3, 4, 5]", "normal_concat=[2, 6]"));
-    CHECK_THAT(message, Catch::Matchers::Contains("names node 6"));
+    CHECK_THAT(message, ISDARTS_CONTAINS("names node 6"));
     CHECK_THAT(error_of(v2_with("normal_concat=[2, 3, 4, 5]",
                                 "normal_concat=range(2, 7)")),
-               Catch::Matchers::Contains("range(2, 7)"));
+               ISDARTS_CONTAINS("range(2, 7)"));
   }
   SECTION("missing quote") {
     auto message = error_of(v2_with("'dil_conv_3x3', 2", "dil_conv_3x3, 2"));
-    CHECK_THAT(message, Catch::Matchers::Contains("quoted operation"));
+    CHECK_THAT(message, ISDARTS_CONTAINS("quoted operation"));
   }
   SECTION("empty and foreign text") {
     CHECK_FALSE(error_of("").empty());
@@ -190,12 +190,12 @@ TEST_CASE("DARTS derive needs two operations per node", "[darts][genotype]") {
   Mask mask(28, 8);
   CHECK_THROWS_AS(space.derive(mask), isdarts::Error);
   CHECK_THROWS_WITH(space.derive(mask),
-                    Catch::Matchers::Contains("node 2 keeps 16"));
+                    ISDARTS_CONTAINS("node 2 keeps 16"));
 
   auto v2 = space.mask_of(isdarts::darts_v2_genotype());
   v2.discard(0, isdarts::kDartsSepConv3x3);  // normal 2<-0
   CHECK_THROWS_WITH(space.derive(v2),
-                    Catch::Matchers::Contains("node 2 keeps 1"));
+                    ISDARTS_CONTAINS("node 2 keeps 1"));
   CHECK_THROWS_AS(space.derive(Mask(6, 5)), isdarts::InvalidArgument);
 }
 
@@ -453,6 +453,32 @@ TEST_CASE("NAS-Bench-201 evaluation network shapes", "[nb201][train]") {
                                       torch::zeros({1, 3, 32, 32})}),
                           {});
   CHECK(torch::allclose(one[0], two[0], 1e-5, 1e-6));
+}
+
+TEST_CASE("NAS-Bench-201 parameter count", "[nb201][train]") {
+  auto options = isdarts::nb201_network_options().channels(4).cells(1);
+  auto skip = isdarts::make_nb201_network(
+      isdarts::NB201Space::parse_genotype(
+          "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|"
+          "skip_connect~1|skip_connect~2|"),
+      options);
+  auto conv = isdarts::make_nb201_network(
+      isdarts::NB201Space::parse_genotype(
+          "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|"
+          "nor_conv_3x3~1|nor_conv_3x3~2|"),
+      options);
+  // Stages of 4, 8 and 16 channels with one cell each: every 3x3 candidate
+  // of c channels has 9 c^2 weights and 2 c batch-norm parameters.
+  int64_t expected = 0;
+  for (int64_t c : {4, 8, 16}) expected += 6 * (9 * c * c + 2 * c);
+  CHECK(isdarts::count_nb201_parameters(conv) -
+            isdarts::count_nb201_parameters(skip) ==
+        expected);
+  // The supernet contains every candidate's weights; the count leaves out the
+  // discarded ones.
+  int64_t all = 0;
+  for (const auto& p : conv->parameters()) all += p.numel();
+  CHECK(isdarts::count_nb201_parameters(conv) < all);
 }
 
 TEST_CASE("DARTS V2 parameter count", "[darts][train]") {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "isdarts/isdarts.hpp"
+#include "test_paths.hpp"
 
 using isdarts::Mask;
 using isdarts::NB201Space;
@@ -51,32 +52,32 @@ TEST_CASE("genotype rejects malformed strings", "[nb201][genotype]") {
     auto message = error_of(
         "|conv_5x5~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|"
         "nor_conv_3x3~1|nor_conv_3x3~2|");
-    CHECK_THAT(message, Catch::Matchers::Contains("unknown operation "
+    CHECK_THAT(message, ISDARTS_CONTAINS("unknown operation "
                                                   "'conv_5x5'"));
   }
   SECTION("wrong node count") {
     auto message = error_of("|nor_conv_3x3~0|+|nor_conv_3x3~0|none~1|");
-    CHECK_THAT(message, Catch::Matchers::Contains("expected 3 nodes"));
+    CHECK_THAT(message, ISDARTS_CONTAINS("expected 3 nodes"));
   }
   SECTION("wrong entry count") {
     auto message = error_of(
         "|nor_conv_3x3~0|+|nor_conv_3x3~0|+|skip_connect~0|nor_conv_3x3~1|"
         "nor_conv_3x3~2|");
-    CHECK_THAT(message, Catch::Matchers::Contains("node 2 part "
+    CHECK_THAT(message, ISDARTS_CONTAINS("node 2 part "
                                                   "'|nor_conv_3x3~0|'"));
   }
   SECTION("wrong input node") {
     auto message = error_of(
         "|nor_conv_3x3~0|+|nor_conv_3x3~1|nor_conv_3x3~1|+|skip_connect~0|"
         "nor_conv_3x3~1|nor_conv_3x3~2|");
-    CHECK_THAT(message, Catch::Matchers::Contains("'nor_conv_3x3~1' of node "
+    CHECK_THAT(message, ISDARTS_CONTAINS("'nor_conv_3x3~1' of node "
                                                   "2"));
   }
   SECTION("missing separator") {
     auto message = error_of(
         "|nor_conv_3x3|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|"
         "nor_conv_3x3~1|nor_conv_3x3~2|");
-    CHECK_THAT(message, Catch::Matchers::Contains("'operation~input'"));
+    CHECK_THAT(message, ISDARTS_CONTAINS("'operation~input'"));
   }
   SECTION("empty string") { CHECK_FALSE(error_of("").empty()); }
 }
@@ -163,10 +164,13 @@ TEST_CASE("linear shrink rejects invalid settings", "[schedule]") {
                   isdarts::InvalidArgument);
   CHECK_THROWS_AS(LinearShrink(LinearShrinkOptions().interval(0)),
                   isdarts::InvalidArgument);
+  // 1/r steps would overflow the step count.
+  CHECK_THROWS_AS(LinearShrink(LinearShrinkOptions().shrink_rate(1e-30)),
+                  isdarts::InvalidArgument);
   LinearShrink schedule;  // 4 steps every 2 epochs need 9 epochs
   CHECK_NOTHROW(schedule.validate(9, 5, 1));
   CHECK_THROWS_WITH(schedule.validate(8, 5, 1),
-                    Catch::Matchers::Contains("at least 9"));
+                    ISDARTS_CONTAINS("at least 9"));
   CHECK_THROWS_AS(schedule.validate(30, 5, 6), isdarts::InvalidArgument);
 }
 

@@ -10,6 +10,13 @@
 #include <catch2/catch.hpp>
 #endif
 
+// Matcher of a substring in Catch2 v2 and v3.
+#ifdef ISDARTS_CATCH2_V3
+#define ISDARTS_CONTAINS(text) Catch::Matchers::ContainsSubstring(text)
+#else
+#define ISDARTS_CONTAINS(text) Catch::Matchers::Contains(text)
+#endif
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>

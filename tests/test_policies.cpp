@@ -233,6 +233,38 @@ TEST_CASE("one-shot keeps the survivors in one step", "[policies][oneshot]") {
   }
 }
 
+namespace {
+
+/// A schedule whose only step follows an epoch that the search never
+/// reaches, and whose own validation lets it pass.
+struct PastTheEndSchedule {
+  static constexpr const char* name = "past-the-end";
+  int64_t num_steps() const { return 1; }
+  int64_t step_epoch(int64_t /*step*/, int64_t epochs) const {
+    return epochs + 1;
+  }
+  int64_t kept(int64_t /*step*/, int64_t /*size*/, int64_t survivors) const {
+    return survivors;
+  }
+  void validate(int64_t /*epochs*/, int64_t /*max_size*/,
+                int64_t /*survivors*/) const {}
+};
+
+}  // namespace
+
+TEST_CASE("searcher rejects unreachable steps", "[policies][schedule]") {
+  torch::manual_seed(3);
+  isdarts::data::Cifar10 train{
+      torch::randint(0, 256, {256, 3, 32, 32}, torch::kUInt8),
+      torch::randint(0, 10, {256}, torch::kInt64)};
+  isdarts::Searcher<NB201Space, isdarts::IIMMetric, PastTheEndSchedule>
+      searcher(isdarts::SearchOptions().epochs(2).verbose(false),
+               NB201Space(NB201Space::Options().channels(2).cells(1)));
+  CHECK_THROWS_AS(searcher.run(train), isdarts::InvalidArgument);
+  CHECK_THROWS_WITH(searcher.run(train),
+                    ISDARTS_CONTAINS("shrink step 1 after epoch 3"));
+}
+
 TEST_CASE("random importance follows the seed", "[policies][random]") {
   RandomMetric metric;
   Mask mask(6, 5);

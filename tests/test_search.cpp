@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 #endif
 
+#include <filesystem>
+#include <random>
 #include <string>
 
 #include "isdarts/isdarts.hpp"
@@ -43,4 +45,34 @@ TEST_CASE("NAS-Bench-201 search on real images", "[data][search]") {
   // The found cell is in the benchmark.
   auto table = isdarts::benchmark::Nb201Table::load(test_nb201_table());
   CHECK(table.find(text).has_value());
+}
+
+TEST_CASE("report writing and output checks", "[report]") {
+  namespace fs = std::filesystem;
+  auto folder = fs::temp_directory_path() /
+                ("isdarts-report-" + std::to_string(std::random_device()()));
+  fs::create_directories(folder);
+
+  // An error message that quotes a file in another encoding is not UTF-8;
+  // the report is still written, with U+FFFD in its place.
+  nlohmann::json report = {{"benchmark_error", std::string("Pr\xe9" "cision")}};
+  auto path = folder / "report.json";
+  REQUIRE_NOTHROW(isdarts::write_json(report, path));
+  CHECK(fs::exists(path));
+  CHECK_FALSE(fs::exists(folder / "report.json.tmp"));
+
+  // A folder in place of the file fails without leaving a temporary file.
+  CHECK_THROWS_AS(isdarts::write_json(report, folder), isdarts::Error);
+  CHECK_FALSE(fs::exists(fs::path(folder.string() + ".tmp")));
+
+  CHECK_NOTHROW(isdarts::check_output_path(path, "--output"));
+  CHECK_NOTHROW(isdarts::check_output_path("", "--output"));
+  CHECK_THROWS_AS(isdarts::check_output_path(folder, "--output"),
+                  isdarts::InvalidArgument);
+  CHECK_THROWS_WITH(
+      isdarts::check_output_path(folder / "missing" / "r.json", "--output"),
+      ISDARTS_CONTAINS("does not exist"));
+
+  std::error_code ignored;
+  fs::remove_all(folder, ignored);
 }

@@ -79,32 +79,67 @@ nlohmann::json search_report(const SearchResult<Space>& result,
 }
 
 /// Writes `report` to `path` through a temporary file, so that an existing
-/// report is replaced whole or not at all.
+/// report is replaced whole or not at all. Invalid UTF-8 in strings, as in
+/// an error message that quotes a foreign file, is written as U+FFFD.
 inline void write_json(const nlohmann::json& report,
                        const std::filesystem::path& path) {
   auto temporary = path;
   temporary += ".tmp";
+  auto fail = [&](const std::string& reason) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw Error(fmt::format("cannot write the report '{}': {}", path.string(),
+                            reason));
+  };
+  if (std::filesystem::is_directory(path)) {
+    fail("it is a folder; pass a file name");
+  }
   {
     std::ofstream out(temporary);
-    if (!out) {
-      throw Error(fmt::format(
-          "cannot write '{}'; check that its folder exists and is writable",
-          temporary.string()));
-    }
-    out << report.dump(2) << "\n";
+    if (!out) fail("check that its folder exists and is writable");
+    out << report.dump(2, ' ', false,
+                       nlohmann::json::error_handler_t::replace)
+        << "\n";
     out.flush();
-    if (!out) {
-      throw Error(fmt::format("writing '{}' failed; check the free space",
-                              temporary.string()));
-    }
+    if (!out) fail("writing failed; check the free space");
   }
   std::error_code error;
   std::filesystem::rename(temporary, path, error);
-  if (error) {
-    throw Error(fmt::format("cannot rename '{}' to '{}': {}",
-                            temporary.string(), path.string(),
-                            error.message()));
+  if (error) fail(error.message());
+}
+
+/// Raises InvalidArgument unless a file can be created or replaced at
+/// `path`: its folder exists and is writable, and `path` is not a folder.
+/// Programs call it before a long run, so that a typo in an output path does
+/// not lose the result at the end. `option` names the option in the message.
+inline void check_output_path(const std::filesystem::path& path,
+                              const std::string& option) {
+  if (path.empty()) return;
+  if (std::filesystem::is_directory(path)) {
+    throw InvalidArgument(fmt::format(
+        "{} '{}' is a folder; pass a file name", option, path.string()));
   }
+  auto folder = path.parent_path();
+  if (folder.empty()) folder = ".";
+  if (!std::filesystem::is_directory(folder)) {
+    throw InvalidArgument(fmt::format(
+        "{} '{}': the folder '{}' does not exist; create it first", option,
+        path.string(), folder.string()));
+  }
+  // Creating and removing a probe file is the one reliable test of write
+  // access (permissions, read-only mounts, ACLs).
+  auto probe = path;
+  probe += ".probe";
+  {
+    std::ofstream out(probe);
+    if (!out) {
+      throw InvalidArgument(fmt::format(
+          "{} '{}': cannot create files in '{}'; choose a writable folder",
+          option, path.string(), folder.string()));
+    }
+  }
+  std::error_code ignored;
+  std::filesystem::remove(probe, ignored);
 }
 
 }  // namespace isdarts

@@ -10,7 +10,7 @@
 
 namespace {
 
-/// Mean absolute activation of each candidate's output.
+/// A metric that scores every candidate 0; only its members matter here.
 class ActivationMetric {
  public:
   static constexpr const char* name = "activation";

@@ -206,11 +206,15 @@ inline std::string format_shrink_line(const ShrinkRecord& record,
                                       int64_t num_steps) {
   std::string line = fmt::format(
       "shrink step {}/{} after epoch {}: measured in {:.2f} s, {} candidates "
-      "kept;",
+      "kept; discarded, with importance:",
       record.step, num_steps, record.epoch, record.measure_seconds,
       record.kept_after);
+  // Grouped by edge for reading; the record keeps the order of discarding.
+  auto discarded = record.discarded;
+  std::stable_sort(discarded.begin(), discarded.end(),
+                   [](const auto& a, const auto& b) { return a.edge < b.edge; });
   std::string last_edge;
-  for (const auto& d : record.discarded) {
+  for (const auto& d : discarded) {
     if (d.edge_label != last_edge) {
       line += fmt::format(" | edge {}:", d.edge_label);
       last_edge = d.edge_label;
@@ -270,6 +274,20 @@ auto Searcher<Space, Metric, Schedule, Subsets>::run(
   for (const auto& subset : subsets) {
     schedule_.validate(o.epochs(), static_cast<int64_t>(subset.members.size()),
                        subset.survivors);
+  }
+  // A user's schedule that passes its own validation may still name epochs
+  // that the loop never reaches, which would skip steps silently.
+  int64_t previous_epoch = 0;
+  for (int64_t step = 1; step <= schedule_.num_steps(); ++step) {
+    auto epoch = schedule_.step_epoch(step, o.epochs());
+    if (epoch <= previous_epoch || epoch > o.epochs()) {
+      throw InvalidArgument(fmt::format(
+          "schedule '{}' places shrink step {} after epoch {}, but steps "
+          "must follow distinct, increasing epochs in [1, {}]; fix its "
+          "step_epoch() or train more epochs",
+          Schedule::name, step, epoch, o.epochs()));
+    }
+    previous_epoch = epoch;
   }
 
   Result result;

@@ -166,6 +166,24 @@ struct has_mixing_weights<
                                 .make_architecture_optimizer())>>
     : std::true_type {};
 
+template <class T, class = void>
+struct has_any_mixing_member : std::false_type {};
+template <class T>
+struct has_any_mixing_member<
+    T, std::void_t<decltype(&T::mixing_weights)>> : std::true_type {};
+template <class T, class = void>
+struct has_any_architecture_member : std::false_type {};
+template <class T>
+struct has_any_architecture_member<
+    T, std::void_t<decltype(&T::architecture_parameters)>>
+    : std::true_type {};
+template <class T, class = void>
+struct has_any_optimizer_member : std::false_type {};
+template <class T>
+struct has_any_optimizer_member<
+    T, std::void_t<decltype(&T::make_architecture_optimizer)>>
+    : std::true_type {};
+
 }  // namespace detail
 
 /// Whether a metric's larger values mark more important candidates.
@@ -192,6 +210,18 @@ constexpr bool check_metric() {
                 "OutputMetric<Derived> and define 'torch::Tensor "
                 "score(const torch::Tensor& output) const' to score feature "
                 "maps");
+  // A bi-level metric needs all three members; with only some of them the
+  // searcher would train it as a metric without state.
+  constexpr bool any_bilevel_member =
+      detail::has_any_mixing_member<Metric>::value ||
+      detail::has_any_architecture_member<Metric>::value ||
+      detail::has_any_optimizer_member<Metric>::value;
+  static_assert(!any_bilevel_member || detail::has_mixing_weights<Metric>::value,
+                "bi-level importance metric needs all of 'torch::Tensor "
+                "mixing_weights(const Mask&)', 'std::vector<torch::Tensor> "
+                "architecture_parameters()' and "
+                "'std::unique_ptr<torch::optim::Optimizer> "
+                "make_architecture_optimizer()'");
   return true;
 }
 

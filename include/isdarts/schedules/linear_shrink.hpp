@@ -30,12 +30,22 @@ class LinearShrink {
  public:
   static constexpr const char* name = "linear";
   using Options = LinearShrinkOptions;
+  /// Smallest shrink rate accepted: one million steps.
+  static constexpr double kMinShrinkRate = 1e-6;
 
   explicit LinearShrink(Options options = {}) : options_(options) {
     if (!(options.shrink_rate() > 0.0 && options.shrink_rate() <= 1.0)) {
       throw InvalidArgument(fmt::format(
           "shrink rate {} is outside (0, 1]; use for example 0.25",
           options.shrink_rate()));
+    }
+    // ceil(1/r) steps must fit in int64_t and in any number of epochs that
+    // a search can train.
+    if (options.shrink_rate() < kMinShrinkRate) {
+      throw InvalidArgument(fmt::format(
+          "shrink rate {} would need more than {} shrink steps; use a rate of "
+          "at least {}, for example 0.25",
+          options.shrink_rate(), 1.0 / kMinShrinkRate, kMinShrinkRate));
     }
     if (options.interval() < 1) {
       throw InvalidArgument(fmt::format(
@@ -75,9 +85,11 @@ class LinearShrink {
     if (step_epoch(1, epochs) < 1) {
       throw InvalidArgument(fmt::format(
           "{} shrink steps (shrink rate {}) every {} epochs need more than {} "
-          "epochs; raise the epochs to at least {} or lower the interval",
+          "epochs; raise the epochs to at least {}{}{}",
           num_steps(), options_.shrink_rate(), options_.interval(), epochs,
-          num_steps() * options_.interval() + 1));
+          num_steps() * options_.interval() + 1,
+          options_.interval() > 1 ? ", lower the interval" : "",
+          " or raise the shrink rate"));
     }
   }
 

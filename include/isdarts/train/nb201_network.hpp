@@ -29,10 +29,10 @@ inline Nb201Supernet make_nb201_network(
   return network;
 }
 
-/// Parameters of the network that its mask computes. The supernet holds the
-/// weights of every candidate, but those of discarded candidates never take
-/// part in the output, so they are left out, as in the benchmark's network,
-/// which holds only the kept operations.
+/// Counts the parameters that the network's mask computes with. The supernet
+/// contains the weights of every candidate, but discarded candidates never
+/// take part in the output, so their weights are left out, as in the
+/// benchmark's network, which contains only the kept operations.
 inline int64_t count_nb201_parameters(const Nb201Supernet& network) {
   const auto& mask = network->mask();
   const auto& names = NB201Space().candidates();
