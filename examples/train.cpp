@@ -273,6 +273,7 @@ nlohmann::json train_report(const Settings& s,
 /// Trains `network`, or evaluates saved weights with --evaluate.
 template <class Network>
 int train(const Settings& s, Network network, const std::string& genotype,
+          const std::string& description,
           const isdarts::TrainerOptions& options) {
   int64_t parameters = 0;
   if constexpr (std::is_same_v<Network, isdarts::Nb201Supernet>) {
@@ -281,6 +282,7 @@ int train(const Settings& s, Network network, const std::string& genotype,
     parameters = isdarts::count_parameters(*network);
   }
   fmt::print("parameters: {:.2f} M\n", static_cast<double>(parameters) / 1e6);
+  fmt::print("network: {}, genotype {}\n", description, genotype);
   std::fflush(stdout);
 
   auto dir = isdarts::data::resolve_cifar10_dir(s.data_dir);
@@ -352,10 +354,9 @@ int dispatch(const Settings& s) {
     auto network = isdarts::make_nb201_network(
         genotype,
         isdarts::nb201_network_options().channels(s.channels).cells(s.cells));
-    fmt::print("network: NAS-Bench-201, C = {}, N = {}, genotype {}\n",
-               s.channels, s.cells,
-               isdarts::NB201Space::format_genotype(genotype));
     return train(s, network, isdarts::NB201Space::format_genotype(genotype),
+                 fmt::format("NAS-Bench-201, C = {}, N = {}", s.channels,
+                             s.cells),
                  options);
   }
   auto genotype = isdarts::DartsSpace::parse_genotype(s.genotype);
@@ -366,9 +367,9 @@ int dispatch(const Settings& s) {
                                               .auxiliary(s.auxiliary_weight >
                                                          0.0));
   auto text = isdarts::DartsSpace::format_genotype(genotype);
-  fmt::print("network: DARTS, C = {}, {} cells, genotype {}\n", s.channels,
-             s.cells, text);
-  return train(s, network, text, options);
+  return train(
+      s, network, text,
+      fmt::format("DARTS, C = {}, {} cells", s.channels, s.cells), options);
 }
 
 }  // namespace
