@@ -356,6 +356,11 @@ int main(int argc, char** argv) {
         isdarts::LinearShrinkOptions().interval(s.shrink_interval))
         .validate(s.epochs, 5, 1);
     isdarts::check_output_path(s.output, "--output");
+    if (s.device == "cuda" && !torch::cuda::is_available()) {
+      throw isdarts::InvalidArgument(
+          "--device cuda was given, but LibTorch finds no CUDA device; use "
+          "--device cpu, or a CUDA build of LibTorch on a machine with a GPU");
+    }
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {

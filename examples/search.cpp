@@ -307,6 +307,11 @@ int main(int argc, char** argv) {
                  "apply to --schedule linear only and are ignored\n");
     }
     isdarts::check_output_path(s.output, "--output");
+    if (s.device == "cuda" && !torch::cuda::is_available()) {
+      throw isdarts::InvalidArgument(
+          "--device cuda was given, but LibTorch finds no CUDA device; use "
+          "--device cpu, or a CUDA build of LibTorch on a machine with a GPU");
+    }
     if (s.space == "darts" && app.count("--benchmark") > 0) {
       fmt::print(stderr,
                  "isdarts-search: warning: --benchmark applies to --space "

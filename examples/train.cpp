@@ -480,6 +480,11 @@ int main(int argc, char** argv) {
     }
     isdarts::check_output_path(s.evaluate.empty() ? s.save : "", "--save");
     isdarts::check_output_path(s.output, "--output");
+    if (s.device == "cuda" && !torch::cuda::is_available()) {
+      throw isdarts::InvalidArgument(
+          "--device cuda was given, but LibTorch finds no CUDA device; use "
+          "--device cpu, or a CUDA build of LibTorch on a machine with a GPU");
+    }
     if (s.space == "darts" && s.cells < 3) {
       throw isdarts::InvalidArgument(fmt::format(
           "--cells {} is too few for the DARTS network; use at least 3, so "
