@@ -50,8 +50,8 @@ std::string v2_with(const std::string& from, const std::string& to) {
   return text.replace(at, from.size(), to);
 }
 
-/// The pairs of each node, sorted, so that cells compare regardless of the
-/// order within a node.
+/// Returns the pairs of each node, sorted, so that cells compare regardless
+/// of the order within a node.
 std::vector<DartsGenotype::Cell> by_node(const DartsGenotype::Cell& cell) {
   std::vector<DartsGenotype::Cell> nodes;
   for (std::size_t i = 0; i < cell.size(); i += 2) {
@@ -479,6 +479,29 @@ TEST_CASE("NAS-Bench-201 parameter count", "[nb201][train]") {
   int64_t all = 0;
   for (const auto& p : conv->parameters()) all += p.numel();
   CHECK(isdarts::count_nb201_parameters(conv) < all);
+}
+
+TEST_CASE("trainer presets are published values", "[train]") {
+  auto darts = isdarts::TrainerOptions::darts();
+  CHECK(darts.epochs() == 600);
+  CHECK(darts.batch_size() == 96);
+  CHECK(darts.learning_rate() == 0.025);
+  CHECK(darts.weight_decay() == 3e-4);
+  CHECK(darts.auxiliary_weight() == 0.4);
+  CHECK(darts.drop_path() == 0.2);
+  CHECK(darts.cutout() == 16);
+  CHECK_FALSE(darts.nesterov());
+
+  auto nb201 = isdarts::TrainerOptions::nb201();
+  CHECK(nb201.epochs() == 200);
+  CHECK(nb201.batch_size() == 256);
+  CHECK(nb201.learning_rate() == 0.1);
+  CHECK(nb201.weight_decay() == 5e-4);
+  CHECK(nb201.nesterov());
+  CHECK(nb201.grad_clip() == 0.0);
+  CHECK(nb201.auxiliary_weight() == 0.0);
+  CHECK(nb201.drop_path() == 0.0);
+  CHECK(nb201.cutout() == 0);
 }
 
 TEST_CASE("DARTS V2 parameter count", "[darts][train]") {

@@ -35,9 +35,8 @@ struct TrainerOptions {
   /// Weight of the auxiliary classifier's loss, for networks that have one.
   /// Default 0.4.
   TORCH_ARG(double, auxiliary_weight) = 0.4;
-  /// Drop-path probability of the last epoch, in [0, 1); epoch e (from 0)
-  /// uses drop_path * e / epochs, for networks that support drop path.
-  /// Default 0.2.
+  /// Maximum drop-path probability p, in [0, 1), for networks that support
+  /// drop path. Epoch e (from 0) uses p * e / epochs. Default 0.2.
   TORCH_ARG(double, drop_path) = 0.2;
   /// Random crop (4-pixel padding) and horizontal flip of training images.
   /// Default true.
@@ -50,18 +49,23 @@ struct TrainerOptions {
   /// CPU threads for LibTorch; 0 uses every hardware thread. Default 0.
   TORCH_ARG(int64_t, threads) = 0;
   /// Device for training and evaluation. Default CPU.
+  /// NOTE: the CUDA path compiles but has not yet run on a GPU.
   TORCH_ARG(torch::Device, device) = torch::kCPU;
   /// Log one line per epoch. Default true.
   TORCH_ARG(bool, verbose) = true;
   /// Receives each log line; empty prints to standard output. Default empty.
   TORCH_ARG(std::function<void(const std::string&)>, logger) = nullptr;
 
-  /// The DARTS settings: the defaults above.
+ public:
+  // TORCH_ARG leaves the members after it private, hence the label.
+
+  /// Returns the DARTS settings: the defaults above.
   static TrainerOptions darts() { return TrainerOptions(); }
 
-  /// The NAS-Bench-201 settings: 200 epochs, batch 256, learning rate 0.1
-  /// with cosine decay to 0, Nesterov momentum 0.9, weight decay 5e-4, crop
-  /// and flip, and no gradient clipping, auxiliary loss, drop path or Cutout.
+  /// Returns the NAS-Bench-201 settings: 200 epochs, batch 256, learning
+  /// rate 0.1 with cosine decay to 0, Nesterov momentum 0.9, weight decay
+  /// 5e-4, crop and flip, and no gradient clipping, auxiliary loss, drop path
+  /// or Cutout.
   static TrainerOptions nb201() {
     return TrainerOptions()
         .epochs(200)
@@ -104,7 +108,7 @@ struct TrainEpochRecord {
   double seconds = 0.0;
 };
 
-/// What training returns.
+/// Result of training: the epochs' records and the final evaluation.
 struct TrainResult {
   std::vector<TrainEpochRecord> epochs;
   /// Evaluation on the test images after the last epoch.
