@@ -38,10 +38,24 @@ inline torch::nn::Conv2dOptions pointwise_options(int64_t in_channels,
 
 }  // namespace detail
 
-/// Whether cell `index` of a DARTS network of `cells` cells is a reduction
-/// cell: those at cells/3 and 2*cells/3 (integer division).
+/// Returns whether cell `index` of a DARTS network of `cells` cells is a
+/// reduction cell, as the cells at cells/3 and 2*cells/3 (integer division)
+/// are.
 inline bool is_darts_reduction_cell(int64_t index, int64_t cells) {
   return index == cells / 3 || index == 2 * cells / 3;
+}
+
+/// Raises InvalidArgument unless a DARTS network of this size can be built.
+/// The search network, the evaluation network and `DartsSpace` share it.
+inline void check_darts_network_size(int64_t channels, int64_t cells,
+                                     int64_t num_classes) {
+  if (channels < 1 || cells < 3 || num_classes < 2) {
+    throw InvalidArgument(fmt::format(
+        "invalid DARTS network: channels {}, cells {}, classes {}; use at "
+        "least 1 channel, 3 cells (so that the two reduction cells are "
+        "distinct) and 2 classes",
+        channels, cells, num_classes));
+  }
 }
 
 /// Separable convolution of DARTS: (ReLU, depthwise k x k convolution,
@@ -153,7 +167,8 @@ class FactorizedReduceImpl : public torch::nn::Module {
                                  Slice(1, None)});
     // For an odd height or width the shifted input is padded by one pixel
     // at the bottom or right, so both halves get ceil(H/2) x ceil(W/2)
-    // pixels. DARTS only sees even sizes, for which this changes nothing.
+    // pixels. DARTS networks on 32x32 images only produce even sizes, for
+    // which this changes nothing.
     int64_t pad_bottom = relu_x.size(2) % 2;
     int64_t pad_right = relu_x.size(3) % 2;
     if (pad_bottom != 0 || pad_right != 0) {
@@ -279,14 +294,16 @@ class DartsOperationImpl : public torch::nn::Module {
                         x.options());
   }
 
-  /// Whether the operation starts with ReLU, so that it can take `relu_x`.
+  /// Returns whether the operation starts with ReLU, so that it can take
+  /// `relu_x`.
   bool uses_relu() const {
     auto p = options_.primitive();
     return p >= kDartsSepConv3x3 ||
            (p == kDartsSkipConnect && options_.stride() == 2);
   }
 
-  /// Whether the operation is the identity (`skip_connect` with stride 1).
+  /// Returns whether the operation is the identity (`skip_connect` with
+  /// stride 1).
   bool is_identity() const {
     return options_.primitive() == kDartsSkipConnect &&
            options_.stride() == 1;

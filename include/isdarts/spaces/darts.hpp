@@ -32,13 +32,8 @@ class DartsSpace {
   using DefaultSubsets = PerNodeSubsets;
 
   explicit DartsSpace(Options options = {}) : options_(options) {
-    if (options.channels() < 1 || options.cells() < 3 ||
-        options.num_classes() < 2) {
-      throw InvalidArgument(fmt::format(
-          "invalid DARTS network: channels {}, cells {}, classes {}; use at "
-          "least 1 channel, 3 cells and 2 classes",
-          options.channels(), options.cells(), options.num_classes()));
-    }
+    nn::check_darts_network_size(options.channels(), options.cells(),
+                                 options.num_classes());
   }
 
   const Options& options() const { return options_; }
@@ -67,7 +62,7 @@ class DartsSpace {
 
   Supernet make_supernet() const { return Supernet(options_); }
 
-  /// The cells that a mask leaves. Every intermediate node must keep exactly
+  /// Returns the cells that a mask leaves. Every intermediate node must keep exactly
   /// two candidates among its incoming edges; they are listed by input node,
   /// then by column.
   Genotype derive(const Mask& mask) const {

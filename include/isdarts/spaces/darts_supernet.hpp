@@ -67,10 +67,10 @@ class DartsMixedEdgeImpl : public torch::nn::Module {
   }
 
   /// Weighted sum of the kept candidates, or an undefined tensor when no
-  /// candidate other than `none` is kept. `weights` holds one weight per
+  /// candidate other than `none` is kept. `weights` contains one weight per
   /// column or is undefined, in which case each kept candidate, `none`
   /// included, weighs 1/|kept|. `none` and discarded candidates are not
-  /// computed, except that a probe sees `none` as zeros of the output shape.
+  /// computed, except that a probe receives `none` as zeros of the output shape.
   torch::Tensor forward(const torch::Tensor& x,
                         const std::vector<int64_t>& kept,
                         const torch::Tensor& weights, int64_t row,
@@ -141,7 +141,7 @@ class DartsSearchCellImpl : public torch::nn::Module {
   }
 
   /// Output [B, 4C, H', W'] of the cell for the previous cells' outputs.
-  /// `kept` holds the kept columns of the 14 edges of this cell kind,
+  /// `kept` contains the kept columns of the 14 edges of this cell kind,
   /// `weights` is [14, 8] or undefined, and `first_row` is the mask row of
   /// edge 0, which the probe receives with each edge's offset added.
   torch::Tensor forward(const torch::Tensor& s0, const torch::Tensor& s1,
@@ -198,14 +198,8 @@ class DartsSupernetImpl : public torch::nn::Module {
                       .padding(1)
                       .bias(false)),
         stem_bn(3 * options.channels()) {
-    if (options.channels() < 1 || options.cells() < 3 ||
-        options.num_classes() < 2) {
-      throw InvalidArgument(fmt::format(
-          "invalid DARTS network: channels {}, cells {}, classes {}; use at "
-          "least 1 channel, 3 cells (so that the two reduction cells are "
-          "distinct) and 2 classes",
-          options.channels(), options.cells(), options.num_classes()));
-    }
+    nn::check_darts_network_size(options.channels(), options.cells(),
+                                 options.num_classes());
     register_module("stem_conv", stem_conv);
     register_module("stem_bn", stem_bn);
 
@@ -274,7 +268,7 @@ class DartsSupernetImpl : public torch::nn::Module {
 
   const Mask& mask() const { return mask_; }
 
-  /// Sets the function that sees every kept candidate's output; an empty
+  /// Sets the function that receives every kept candidate's output; an empty
   /// function switches it off.
   void set_probe(nn::OutputProbe probe) { probe_ = std::move(probe); }
 

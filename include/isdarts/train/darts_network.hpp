@@ -1,12 +1,12 @@
 #pragma once
 
 /// The DARTS evaluation network for CIFAR (`NetworkCIFAR` in the DARTS
-/// code's model.py): a 3x3 stem to 3C channels, a stack of cells built from
-/// one genotype, with reduction cells at cells/3 and 2*cells/3, an auxiliary
-/// classifier after the second reduction cell, global average pooling and a
-/// linear classifier. Batch norm has affine parameters and running
-/// statistics, and drop path zeroes whole operation outputs per image while
-/// training.
+/// code's model.py). It has a 3x3 stem to 3C channels and a stack of cells
+/// built from one genotype, with reduction cells at cells/3 and 2*cells/3.
+/// An auxiliary classifier follows the second reduction cell, and global
+/// average pooling feeds a linear classifier. Batch norm has affine
+/// parameters and running statistics, and drop path zeroes whole operation
+/// outputs per image while training.
 
 #include <cstdint>
 #include <string>
@@ -171,14 +171,8 @@ class DartsNetworkImpl : public torch::nn::Module {
                       .bias(false)),
         stem_bn(3 * options.channels()) {
     validate_darts_genotype(genotype);
-    if (options.channels() < 1 || options.cells() < 3 ||
-        options.num_classes() < 2) {
-      throw InvalidArgument(fmt::format(
-          "invalid DARTS network: channels {}, cells {}, classes {}; use at "
-          "least 1 channel, 3 cells (so that the two reduction cells are "
-          "distinct) and 2 classes",
-          options.channels(), options.cells(), options.num_classes()));
-    }
+    nn::check_darts_network_size(options.channels(), options.cells(),
+                                 options.num_classes());
     register_module("stem_conv", stem_conv);
     register_module("stem_bn", stem_bn);
 
