@@ -47,12 +47,26 @@ struct BenchSettings {
   bool channels_last = true;
 };
 
-/// Random normalized-scale images [count, 3, 32, 32] in the layout of `s`.
+/// Returns random normalized-scale images [count, 3, 32, 32] in the layout
+/// of `s`.
 torch::Tensor random_images(int64_t count, const BenchSettings& s) {
   auto images = torch::randn({count, 3, 32, 32}, torch::Device(s.device));
   return s.channels_last
              ? images.contiguous(torch::MemoryFormat::ChannelsLast)
              : images;
+}
+
+/// Returns the images per second of `step`, which trains on one batch of
+/// `batch` images: one warm-up step, then `s.iterations` timed steps.
+double training_images_per_second(const std::function<void()>& step,
+                                  int64_t batch, const BenchSettings& s) {
+  torch::Device device(s.device);
+  step();  // warm-up
+  if (device.is_cuda()) torch::cuda::synchronize();
+  auto start = Clock::now();
+  for (int64_t i = 0; i < s.iterations; ++i) step();
+  if (device.is_cuda()) torch::cuda::synchronize();
+  return static_cast<double>(batch * s.iterations) / seconds_since(start);
 }
 
 /// Images per second of SGD training steps on `net` with batches of
@@ -75,12 +89,7 @@ double training_rate(Net& net, int64_t batch, const BenchSettings& s) {
     torch::nn::utils::clip_grad_norm_(net->parameters(), 5.0);
     optimizer.step();
   };
-  step();  // warm-up
-  if (device.is_cuda()) torch::cuda::synchronize();
-  auto start = Clock::now();
-  for (int64_t i = 0; i < s.iterations; ++i) step();
-  if (device.is_cuda()) torch::cuda::synchronize();
-  return static_cast<double>(batch * s.iterations) / seconds_since(start);
+  return training_images_per_second(step, batch, s);
 }
 
 /// Seconds to measure IIM on `count` images of a supernet.
@@ -172,12 +181,7 @@ void bench_darts_eval(const std::string& label, int64_t channels,
     torch::nn::utils::clip_grad_norm_(net->parameters(), 5.0);
     optimizer.step();
   };
-  step();  // warm-up
-  if (device.is_cuda()) torch::cuda::synchronize();
-  auto start = Clock::now();
-  for (int64_t i = 0; i < s.iterations; ++i) step();
-  if (device.is_cuda()) torch::cuda::synchronize();
-  auto rate = static_cast<double>(batch * s.iterations) / seconds_since(start);
+  auto rate = training_images_per_second(step, batch, s);
   fmt::print(
       "{:<14} C={:<3} {:>2} cells batch {:<3}  DARTS V2, {:.2f} M parameters "
       "{:7.1f} images/s  peak memory {:7.1f} MiB\n",

@@ -18,7 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "cli_checks.hpp"
+#include "cli.hpp"
 #include "isdarts/isdarts.hpp"
 
 namespace {
@@ -30,11 +30,12 @@ struct Settings {
   std::string benchmark;
   std::string output;
   std::string methods;
-  int64_t epochs = 30;
-  int64_t channels = 16;
-  int64_t cells = 5;
+  // Set from the preset unless given on the command line.
+  int64_t epochs = 0;
+  int64_t channels = 0;
+  int64_t cells = 0;
   int64_t train_images = 0;
-  int64_t shrink_interval = 2;
+  int64_t shrink_interval = 0;
   uint64_t seed = 0;
   int64_t threads = 0;
   std::string device = "cpu";
@@ -69,17 +70,10 @@ struct Row {
   std::string error;
 };
 
-/// Applies the preset to every option that the command line did not set.
-/// The quick preset is the one of isdarts-search.
+/// Applies the NAS-Bench-201 preset of isdarts-search to every option that
+/// the command line did not set.
 void apply_preset(Settings& s, const CLI::App& app) {
-  Settings preset;
-  if (s.preset == "quick") {
-    preset.channels = 8;
-    preset.cells = 1;
-    preset.train_images = 10000;
-    preset.epochs = 10;
-    preset.shrink_interval = 1;
-  }
+  auto preset = isdarts_cli::search_preset("nb201", s.preset);
   auto take = [&](const char* flag, auto& field, const auto& value) {
     if (app.count(flag) == 0) field = value;
   };
@@ -88,11 +82,6 @@ void apply_preset(Settings& s, const CLI::App& app) {
   take("--cells", s.cells, preset.cells);
   take("--train-images", s.train_images, preset.train_images);
   take("--shrink-interval", s.shrink_interval, preset.shrink_interval);
-}
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
 }
 
 /// Keys of the methods to run, in the table's order, from a comma list;
@@ -292,7 +281,8 @@ int run_all(const Settings& s) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "Compare IS-DARTS with its baselines and ablations on NAS-Bench-201"};
+      "Compare IS-DARTS with its baselines and ablations on NAS-Bench-201",
+      "isdarts-ablation"};
   Settings s;
   app.add_option("--preset", s.preset,
                  "paper: the published configuration; quick: a small "
@@ -332,13 +322,12 @@ int main(int argc, char** argv) {
   app.add_option("--device", s.device, "cpu or cuda (cpu)")
       ->check(CLI::IsMember({"cpu", "cuda"}));
 
-  try {
+  auto parse = [&] {
     app.parse(argc, argv);
     apply_preset(s, app);
-    s.data_dir = s.data_dir.empty() ? env_or("ISDARTS_CIFAR10_DIR", "")
-                                    : s.data_dir;
-    s.benchmark = s.benchmark.empty() ? env_or("ISDARTS_NB201_TABLE", "")
-                                      : s.benchmark;
+    s.data_dir = isdarts_cli::value_or_env(s.data_dir, "ISDARTS_CIFAR10_DIR");
+    s.benchmark =
+        isdarts_cli::value_or_env(s.benchmark, "ISDARTS_NB201_TABLE");
     if (s.data_dir.empty()) {
       throw isdarts::InvalidArgument(
           "no CIFAR-10 folder given; pass --data DIR or set "
@@ -356,28 +345,7 @@ int main(int argc, char** argv) {
         isdarts::LinearShrinkOptions().interval(s.shrink_interval))
         .validate(s.epochs, 5, 1);
     isdarts::check_output_path(s.output, "--output");
-    if (s.device == "cuda" && !torch::cuda::is_available()) {
-      throw isdarts::InvalidArgument(
-          "--device cuda was given, but LibTorch finds no CUDA device; use "
-          "--device cpu, or a CUDA build of LibTorch on a machine with a GPU");
-    }
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "isdarts-ablation: {}; run with --help\n", e.what());
-    return 2;
-  } catch (const isdarts::InvalidArgument& e) {
-    fmt::print(stderr, "isdarts-ablation: {}\n", e.what());
-    return 2;
-  }
-
-  try {
-    return run_all(s);
-  } catch (const isdarts::InvalidArgument& e) {
-    fmt::print(stderr, "isdarts-ablation: {}\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "isdarts-ablation: {}\n", e.what());
-    return 1;
-  }
+    isdarts_cli::check_device(s.device);
+  };
+  return isdarts_cli::run_program(app, parse, [&] { return run_all(s); });
 }

@@ -2,7 +2,7 @@
 // searches the NAS-Bench-201 space with it on CIFAR-10.
 //
 // The metric ranks a candidate operation by the L2 norm of its output
-// feature map: `OutputMetric` runs the supernet on the measured images,
+// feature map. `OutputMetric` runs the supernet on the measured images,
 // calls `score` with every kept candidate's output in every cell, and
 // averages the scores over images and cells. docs/writing-a-policy.md walks
 // through this file.
@@ -30,7 +30,7 @@ class L2NormMetric : public isdarts::OutputMetric<L2NormMetric> {
   /// Larger norms mark more important candidates.
   static constexpr bool larger_is_more_important = true;
 
-  /// One value per image of `output` [B, C, H, W], as a tensor [B].
+  /// Returns one value per image of `output` [B, C, H, W], as a tensor [B].
   torch::Tensor score(const torch::Tensor& output) const {
     return output.to(torch::kFloat32).flatten(1).square().sum(1).sqrt();
   }

@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli_checks.hpp"
+#include "cli.hpp"
 #include "isdarts/isdarts.hpp"
 
 namespace {
@@ -28,51 +28,23 @@ struct Settings {
   std::string data_dir;
   std::string benchmark;
   std::string output;
-  int64_t epochs = 30;
-  int64_t channels = 16;
-  int64_t cells = 5;
-  int64_t batch_size = 64;
+  // Set from the preset unless given on the command line.
+  int64_t epochs = 0;
+  int64_t channels = 0;
+  int64_t cells = 0;
+  int64_t batch_size = 0;
   int64_t train_images = 0;
-  double shrink_rate = 0.25;
-  int64_t shrink_interval = 2;
-  int64_t iim_samples = 200;
+  double shrink_rate = 0.0;
+  int64_t shrink_interval = 0;
+  int64_t iim_samples = 0;
   uint64_t seed = 0;
   int64_t threads = 0;
   std::string device = "cpu";
 };
 
-/// The values of a preset for a space: "paper" is the published
-/// configuration, "quick" a small search sized for a 2-core machine.
-Settings preset_values(const std::string& space, const std::string& preset) {
-  Settings values;
-  if (space == "darts") {
-    values.epochs = 50;
-    values.channels = 16;
-    values.cells = 8;
-    values.shrink_rate = 1.0 / 7.0;
-    values.shrink_interval = 3;
-    values.iim_samples = 600;
-    if (preset == "quick") {
-      values.epochs = 8;
-      values.channels = 8;
-      values.cells = 5;
-      values.train_images = 2000;
-      values.shrink_interval = 1;
-      values.iim_samples = 200;
-    }
-  } else if (preset == "quick") {
-    values.channels = 8;
-    values.cells = 1;
-    values.train_images = 10000;
-    values.epochs = 10;
-    values.shrink_interval = 1;
-  }
-  return values;
-}
-
 /// Applies the preset to every option that the command line did not set.
 void apply_preset(Settings& s, const CLI::App& app) {
-  Settings preset = preset_values(s.space, s.preset);
+  auto preset = isdarts_cli::search_preset(s.space, s.preset);
   auto take = [&](const char* flag, auto& field, const auto& value) {
     if (app.count(flag) == 0) field = value;
   };
@@ -84,11 +56,6 @@ void apply_preset(Settings& s, const CLI::App& app) {
   take("--shrink-rate", s.shrink_rate, preset.shrink_rate);
   take("--shrink-interval", s.shrink_interval, preset.shrink_interval);
   take("--iim-samples", s.iim_samples, preset.iim_samples);
-}
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
 }
 
 /// Looks the genotype up and stores the accuracies in the report; a failure
@@ -218,7 +185,7 @@ int dispatch(const Settings& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Search a cell with IS-DARTS on CIFAR-10"};
+  CLI::App app{"Search a cell with IS-DARTS on CIFAR-10", "isdarts-search"};
   Settings s;
   app.add_option("--space", s.space,
                  "Search space: nb201 (NAS-Bench-201) or darts; default "
@@ -282,23 +249,19 @@ int main(int argc, char** argv) {
   app.add_option("--device", s.device, "cpu or cuda (cpu)")
       ->check(CLI::IsMember({"cpu", "cuda"}));
 
-  try {
+  auto parse = [&] {
     app.parse(argc, argv);
     apply_preset(s, app);
-    s.data_dir = s.data_dir.empty() ? env_or("ISDARTS_CIFAR10_DIR", "")
-                                    : s.data_dir;
-    s.benchmark = s.benchmark.empty() ? env_or("ISDARTS_NB201_TABLE", "")
-                                      : s.benchmark;
+    s.data_dir = isdarts_cli::value_or_env(s.data_dir, "ISDARTS_CIFAR10_DIR");
+    s.benchmark =
+        isdarts_cli::value_or_env(s.benchmark, "ISDARTS_NB201_TABLE");
     if (s.data_dir.empty()) {
       throw isdarts::InvalidArgument(
           "no CIFAR-10 folder given; pass --data DIR or set "
           "ISDARTS_CIFAR10_DIR");
     }
-    if (s.space == "darts" && s.cells < 3) {
-      throw isdarts::InvalidArgument(fmt::format(
-          "--cells {} is too few for the DARTS network; use at least 3, so "
-          "that the two reduction cells are distinct",
-          s.cells));
+    if (s.space == "darts") {
+      isdarts::nn::check_darts_network_size(s.channels, s.cells, 10);
     }
     if (s.schedule == "oneshot" &&
         (app.count("--shrink-rate") > 0 || app.count("--shrink-interval") > 0)) {
@@ -307,11 +270,7 @@ int main(int argc, char** argv) {
                  "apply to --schedule linear only and are ignored\n");
     }
     isdarts::check_output_path(s.output, "--output");
-    if (s.device == "cuda" && !torch::cuda::is_available()) {
-      throw isdarts::InvalidArgument(
-          "--device cuda was given, but LibTorch finds no CUDA device; use "
-          "--device cpu, or a CUDA build of LibTorch on a machine with a GPU");
-    }
+    isdarts_cli::check_device(s.device);
     if (s.space == "darts" && app.count("--benchmark") > 0) {
       fmt::print(stderr,
                  "isdarts-search: warning: --benchmark applies to --space "
@@ -324,23 +283,6 @@ int main(int argc, char** argv) {
                  "the search runs, but the look-up will fail\n",
                  s.benchmark);
     }
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "isdarts-search: {}; run with --help\n", e.what());
-    return 2;
-  } catch (const isdarts::InvalidArgument& e) {
-    fmt::print(stderr, "isdarts-search: {}\n", e.what());
-    return 2;
-  }
-
-  try {
-    return dispatch(s);
-  } catch (const isdarts::InvalidArgument& e) {
-    fmt::print(stderr, "isdarts-search: {}\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "isdarts-search: {}\n", e.what());
-    return 1;
-  }
+  };
+  return isdarts_cli::run_program(app, parse, [&] { return dispatch(s); });
 }

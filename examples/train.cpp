@@ -21,7 +21,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli_checks.hpp"
+#include "cli.hpp"
 #include "isdarts/isdarts.hpp"
 
 namespace {
@@ -36,34 +36,42 @@ struct Settings {
   std::string save;
   std::string evaluate;
   std::string output;
-  int64_t epochs = 600;
+  // Set from the preset unless given on the command line.
+  int64_t epochs = 0;
   int64_t train_images = 0;
   int64_t test_images = 0;
-  int64_t channels = 36;
-  int64_t cells = 20;
-  int64_t batch_size = 96;
-  double learning_rate = 0.025;
-  double auxiliary_weight = 0.4;
-  double drop_path = 0.2;
-  int64_t cutout = 16;
+  int64_t channels = 0;
+  int64_t cells = 0;
+  int64_t batch_size = 0;
+  double learning_rate = 0.0;
+  double auxiliary_weight = 0.0;
+  double drop_path = 0.0;
+  int64_t cutout = 0;
   uint64_t seed = 0;
   int64_t threads = 0;
   std::string device = "cpu";
 };
 
-/// The values of a preset for a space: "paper" is the published training,
-/// "quick" a few epochs on a subset for a 2-core machine.
+/// Returns the published training of a space, the base of its presets.
+isdarts::TrainerOptions published_training(const std::string& space) {
+  return space == "nb201" ? isdarts::TrainerOptions::nb201()
+                          : isdarts::TrainerOptions::darts();
+}
+
+/// Returns the values of a preset for a space: "paper" is the published
+/// training, "quick" a few epochs on a subset for a 2-core machine.
 Settings preset_values(const std::string& space, const std::string& preset) {
+  auto training = published_training(space);
   Settings values;
+  values.epochs = training.epochs();
+  values.batch_size = training.batch_size();
+  values.learning_rate = training.learning_rate();
+  values.auxiliary_weight = training.auxiliary_weight();
+  values.drop_path = training.drop_path();
+  values.cutout = training.cutout();
   if (space == "nb201") {
-    values.epochs = 200;
-    values.channels = 16;
-    values.cells = 5;
-    values.batch_size = 256;
-    values.learning_rate = 0.1;
-    values.auxiliary_weight = 0.0;
-    values.drop_path = 0.0;
-    values.cutout = 0;
+    values.channels = isdarts::nb201_network_options().channels();
+    values.cells = isdarts::nb201_network_options().cells();
     if (preset == "quick") {
       values.epochs = 5;
       values.train_images = 5000;
@@ -71,13 +79,17 @@ Settings preset_values(const std::string& space, const std::string& preset) {
       values.batch_size = 64;
       values.learning_rate = 0.05;
     }
-  } else if (preset == "quick") {
-    values.epochs = 3;
-    values.channels = 16;
-    values.cells = 8;
-    values.train_images = 2000;
-    values.test_images = 1000;
-    values.batch_size = 64;
+  } else {
+    values.channels = isdarts::DartsNetworkOptions().channels();
+    values.cells = isdarts::DartsNetworkOptions().cells();
+    if (preset == "quick") {
+      values.epochs = 3;
+      values.channels = 16;
+      values.cells = 8;
+      values.train_images = 2000;
+      values.test_images = 1000;
+      values.batch_size = 64;
+    }
   }
   return values;
 }
@@ -98,11 +110,6 @@ void apply_preset(Settings& s, const CLI::App& app) {
   take("--auxiliary-weight", s.auxiliary_weight, preset.auxiliary_weight);
   take("--drop-path", s.drop_path, preset.drop_path);
   take("--cutout", s.cutout, preset.cutout);
-}
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
 }
 
 /// Reads the space and the genotype string of a search report. Raises
@@ -145,7 +152,7 @@ void read_report(Settings& s, bool space_given) {
   auto space = report["space"].get<std::string>();
   if (space_given && space != s.space) {
     throw isdarts::InvalidArgument(fmt::format(
-        "report '{}' holds a {} genotype, but --space is {}; drop --space or "
+        "report '{}' contains a {} genotype, but --space is {}; drop --space or "
         "pass a {} report",
         s.report, space, s.space, s.space));
   }
@@ -160,7 +167,7 @@ void read_report(Settings& s, bool space_given) {
 }
 
 /// Key of the genotype string stored beside the weights. The NAS-Bench-201
-/// network holds every candidate's weights, so the weights alone would load
+/// network contains every candidate's weights, so the weights alone would load
 /// into any genotype's network.
 constexpr const char* kGenotypeKey = "isdarts_genotype";
 
@@ -194,7 +201,7 @@ void save_weights(Network& network, const std::string& genotype,
 }
 
 /// Loads weights that `save_weights` wrote for `genotype`. Raises Error when
-/// the file is missing, unreadable, or holds another genotype or size.
+/// the file is missing, unreadable, or belongs to another genotype or size.
 template <class Network>
 void load_weights(Network& network, const std::string& genotype,
                   const std::string& path) {
@@ -337,7 +344,7 @@ int train(const Settings& s, Network network, const std::string& genotype,
 }
 
 int dispatch(const Settings& s) {
-  auto options = isdarts::TrainerOptions()
+  auto options = published_training(s.space)
                      .epochs(s.epochs)
                      .batch_size(s.batch_size)
                      .learning_rate(s.learning_rate)
@@ -348,7 +355,6 @@ int dispatch(const Settings& s) {
                      .threads(s.threads)
                      .device(torch::Device(s.device));
   if (s.space == "nb201") {
-    options.nesterov(true).weight_decay(5e-4).grad_clip(0.0);
     auto genotype = isdarts::NB201Space::parse_genotype(s.genotype);
     torch::manual_seed(s.seed);
     auto network = isdarts::make_nb201_network(
@@ -377,7 +383,8 @@ int dispatch(const Settings& s) {
 int main(int argc, char** argv) {
   CLI::App app{
       "Train the evaluation network of a found cell on CIFAR-10 from "
-      "scratch"};
+      "scratch",
+      "isdarts-train"};
   Settings s;
   app.add_option("--space", s.space,
                  "Search space of the genotype: nb201 or darts; default: the "
@@ -453,7 +460,7 @@ int main(int argc, char** argv) {
   app.add_option("--device", s.device, "cpu or cuda (cpu)")
       ->check(CLI::IsMember({"cpu", "cuda"}));
 
-  try {
+  auto parse = [&] {
     app.parse(argc, argv);
     bool space_given = app.count("--space") > 0;
     if (!s.report.empty()) read_report(s, space_given);
@@ -466,8 +473,7 @@ int main(int argc, char** argv) {
           "isdarts-search");
     }
     apply_preset(s, app);
-    s.data_dir = s.data_dir.empty() ? env_or("ISDARTS_CIFAR10_DIR", "")
-                                    : s.data_dir;
+    s.data_dir = isdarts_cli::value_or_env(s.data_dir, "ISDARTS_CIFAR10_DIR");
     if (s.data_dir.empty()) {
       throw isdarts::InvalidArgument(
           "no CIFAR-10 folder given; pass --data DIR or set "
@@ -480,34 +486,10 @@ int main(int argc, char** argv) {
     }
     isdarts::check_output_path(s.evaluate.empty() ? s.save : "", "--save");
     isdarts::check_output_path(s.output, "--output");
-    if (s.device == "cuda" && !torch::cuda::is_available()) {
-      throw isdarts::InvalidArgument(
-          "--device cuda was given, but LibTorch finds no CUDA device; use "
-          "--device cpu, or a CUDA build of LibTorch on a machine with a GPU");
+    isdarts_cli::check_device(s.device);
+    if (s.space == "darts") {
+      isdarts::nn::check_darts_network_size(s.channels, s.cells, 10);
     }
-    if (s.space == "darts" && s.cells < 3) {
-      throw isdarts::InvalidArgument(fmt::format(
-          "--cells {} is too few for the DARTS network; use at least 3, so "
-          "that the two reduction cells are distinct",
-          s.cells));
-    }
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "isdarts-train: {}; run with --help\n", e.what());
-    return 2;
-  } catch (const isdarts::InvalidArgument& e) {
-    fmt::print(stderr, "isdarts-train: {}\n", e.what());
-    return 2;
-  }
-
-  try {
-    return dispatch(s);
-  } catch (const isdarts::InvalidArgument& e) {
-    fmt::print(stderr, "isdarts-train: {}\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "isdarts-train: {}\n", e.what());
-    return 1;
-  }
+  };
+  return isdarts_cli::run_program(app, parse, [&] { return dispatch(s); });
 }
