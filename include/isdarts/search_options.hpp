@@ -44,6 +44,7 @@ struct SearchOptions {
   /// CPU threads for LibTorch; 0 uses every hardware thread. Default 0.
   TORCH_ARG(int64_t, threads) = 0;
   /// Device for training and measurement. Default CPU.
+  /// NOTE: the CUDA path compiles but has not yet run on a GPU.
   TORCH_ARG(torch::Device, device) = torch::kCPU;
   /// Channels-last (NHWC) memory layout for the supernet and its inputs,
   /// which LibTorch's oneDNN convolutions run faster on the CPU. Results are

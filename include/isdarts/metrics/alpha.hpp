@@ -5,7 +5,7 @@
 ///
 /// The metric owns one architecture weight (alpha) per candidate operation on
 /// each edge, shared by all cells that share the edge. The supernet mixes the
-/// kept candidates of an edge by the softmax of their alphas; discarded
+/// kept candidates of an edge by the softmax of their alphas. Discarded
 /// candidates are masked with -inf before the softmax, so they weigh 0 and
 /// the kept ones sum to 1. The searcher trains the alphas with Adam on one
 /// half of the training images while the network weights train on the other
@@ -155,7 +155,7 @@ inline void AlphaMetric::require_alpha(const Mask& mask) const {
 inline torch::Tensor AlphaMetric::mixing_weights(const Mask& mask) {
   require_alpha(mask);
 
-  // The searcher asks twice per batch with the same mask, so the flags are
+  // The searcher calls this twice per batch with the same mask, so the flags are
   // built once per mask.
   if (!kept_.defined() || !(cached_mask_ == mask)) {
     auto flags = torch::zeros({mask.num_edges(), mask.num_candidates()},

@@ -17,12 +17,12 @@
 ///     std::vector<torch::Tensor> architecture_parameters();
 ///     std::unique_ptr<torch::optim::Optimizer> make_architecture_optimizer();
 ///
-/// A metric with `mixing_weights` owns trainable state: the supernet weighs
-/// each kept candidate by it ([edges, candidates]), and the searcher trains
-/// `architecture_parameters()` with the metric's optimizer on one half of the
-/// training images while the network weights train on the other half
-/// (first-order bi-level optimization). A metric without it costs nothing
-/// during training.
+/// A metric with `mixing_weights` owns trainable state. The supernet weighs
+/// each kept candidate by those weights ([edges, candidates]). The searcher
+/// trains `architecture_parameters()` with the optimizer from
+/// `make_architecture_optimizer()` on one half of the training images, and
+/// the network weights on the other half (first-order bi-level
+/// optimization). A metric without it costs nothing during training.
 ///
 /// Metrics that score each candidate's output feature map derive from
 /// `OutputMetric<Derived>` and provide only
@@ -47,7 +47,7 @@
 
 namespace isdarts {
 
-/// What a metric learns about the search when it starts.
+/// Facts about the search that a metric receives when it starts.
 struct SearchSetup {
   int64_t num_edges = 0;
   int64_t num_candidates = 0;
@@ -75,7 +75,7 @@ class MeasureContext {
 
   /// Runs the supernet in evaluation mode with gradients off on the measured
   /// images and calls `visit` with every kept candidate's output in every
-  /// cell; `none` is seen as a zero feature map.
+  /// cell. The output of `none` is a zero feature map.
   void for_each_output(const OutputVisitor& visit) const { runner_(visit); }
 
  private:

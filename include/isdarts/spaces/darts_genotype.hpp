@@ -9,7 +9,7 @@
 ///              reduce_concat=[2, 3, 4, 5])
 ///
 /// Nodes 0 and 1 of a cell are its inputs and nodes 2 to 5 its intermediate
-/// nodes. Each list holds two (operation, input node) pairs per intermediate
+/// nodes. Each list contains two (operation, input node) pairs per intermediate
 /// node, node 2 first, and the concat lists name the nodes whose outputs the
 /// cell concatenates.
 
@@ -297,7 +297,7 @@ class DartsGenotypeParser {
     return cell;
   }
 
-  /// A list of node numbers, or `range(begin, end)` as DARTS' own
+  /// Parses a list of node numbers, or `range(begin, end)` as DARTS' own
   /// genotypes.py writes it.
   std::vector<int64_t> parse_concat() {
     std::vector<int64_t> nodes;
